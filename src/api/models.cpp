@@ -1,0 +1,22 @@
+#include <nlohmann/json.hpp>
+
+#include "agw/api/handlers.hpp"
+#include "agw/http/responses.hpp"
+
+namespace agw::api {
+
+http::Handler models_handler(const providers::ProviderRegistry& providers) {
+  return [&providers](http::Request&) -> Task<http::Response> {
+    nlohmann::json data = nlohmann::json::array();
+    for (const auto& model : providers.mock_models()) {
+      data.push_back({{"id", model.id},
+                      {"object", "model"},
+                      {"created", model.created},
+                      {"owned_by", model.owned_by}});
+    }
+    co_return http::json_response(
+        200, nlohmann::json{{"object", "list"}, {"data", std::move(data)}}.dump());
+  };
+}
+
+}  // namespace agw::api
