@@ -5,10 +5,11 @@
 
 namespace agw::api {
 
-http::Handler models_handler(const providers::ProviderRegistry& providers) {
-  return [&providers](http::Request&) -> Task<http::Response> {
+KeyedHandler models_handler(const providers::ProviderRegistry& providers) {
+  return [&providers](http::Request&, const auth::KeyRecord& key) -> Task<http::Response> {
     nlohmann::json data = nlohmann::json::array();
     for (const auto& model : providers.mock_models()) {
+      if (!key.allows_model(model.id)) continue;
       data.push_back({{"id", model.id},
                       {"object", "model"},
                       {"created", model.created},

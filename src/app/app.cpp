@@ -2,7 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "agw/api/handlers.hpp"
+#include "agw/app/storage.hpp"
+#include "agw/auth/caching_key_store.hpp"
+#include "agw/core/block_on.hpp"
 #include "agw/core/clock.hpp"
 #include "agw/core/logging.hpp"
 #include "agw/http/server.hpp"
@@ -10,23 +18,17 @@
 #include "agw/metrics/registry.hpp"
 #include "agw/pipeline/inference.hpp"
 #include "agw/providers/mock_provider.hpp"
+#include "agw/store/readiness.hpp"
 
 namespace agw::app {
 
 using http::Method;
 using providers::Endpoint;
 
-struct App::Parts {
-  std::shared_ptr<core::Clock> clock = std::make_shared<core::SystemClock>();
-  metrics::Registry registry;
-  std::unique_ptr<providers::ProviderRegistry> providers;
-  std::unique_ptr<pipeline::InferencePipeline> inference;
-  http::Router router;
-  std::unique_ptr<metrics::HttpMetrics> http_metrics;
-  std::unique_ptr<http::Server> server;
-};
-
 namespace {
+
+constexpr auto kLastUsedFlushInterval = std::chrono::seconds(5);
+constexpr auto kReadinessInterval = std::chrono::seconds(1);
 
 std::shared_ptr<providers::Provider> make_default_provider(const config::Config& config) {
   switch (config.providers.default_provider) {
@@ -40,27 +42,83 @@ std::shared_ptr<providers::Provider> make_default_provider(const config::Config&
 
 }  // namespace
 
+// Declaration order is destruction order reversed: the server (and its IO contexts) outlives
+// everything that may still post to it, such as the database pool's threads.
+struct App::Parts {
+  std::shared_ptr<core::Clock> clock = std::make_shared<core::SystemClock>();
+  metrics::Registry registry;
+  std::unique_ptr<http::Server> server;
+  std::unique_ptr<Storage> storage;
+  std::unique_ptr<auth::CachingKeyStore> keys;
+  std::unique_ptr<auth::FailureThrottle> throttle;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<store::ReadinessMonitor> readiness;
+  std::unique_ptr<providers::ProviderRegistry> providers;
+  std::unique_ptr<pipeline::InferencePipeline> inference;
+  http::Router router;
+  std::unique_ptr<metrics::HttpMetrics> http_metrics;
+
+  Task<void> flush_last_used() {
+    auto batch = authenticator->take_last_used();
+    if (batch.empty()) co_return;
+    try {
+      co_await keys->touch(batch);
+    } catch (const std::exception& e) {
+      spdlog::warn("could not record key last-used times ({}); will retry", e.what());
+      authenticator->restore_last_used(batch);
+    }
+  }
+
+  Task<void> flush_last_used_loop() {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    for (;;) {
+      timer.expires_after(kLastUsedFlushInterval);
+      auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (ec) co_return;
+      co_await flush_last_used();
+    }
+  }
+};
+
 App::App(config::Config config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {
   auto& p = *parts_;
+  p.storage = std::make_unique<Storage>(config_.database);
+  if (config_.database.auto_migrate) {
+    const auto report = p.storage->migrate();
+    spdlog::info("migrations: {} applied now, {} already applied", report.applied.size(),
+                 report.already_applied);
+  }
+  p.keys = std::make_unique<auth::CachingKeyStore>(p.storage->keys(), config_.auth.key_cache_ttl,
+                                                   config_.auth.negative_cache_ttl);
+  p.throttle = std::make_unique<auth::FailureThrottle>(config_.auth.fail_limit);
+  p.authenticator = std::make_unique<auth::Authenticator>(*p.keys, *p.clock, *p.throttle);
+  p.readiness = std::make_unique<store::ReadinessMonitor>(kReadinessInterval);
+  p.readiness->add(p.storage->probe());
+
   auto mock = std::make_shared<providers::MockProvider>(p.clock, config_.providers.mock_latency);
   p.providers = std::make_unique<providers::ProviderRegistry>(
       mock, providers::MockProvider::models(), make_default_provider(config_));
   p.inference = std::make_unique<pipeline::InferencePipeline>(*p.providers);
 
-  p.router.add(Method::post, "/v1/responses", api::inference_handler(*p.inference, Endpoint::responses))
-      .add(Method::post, "/v1/chat/completions",
-           api::inference_handler(*p.inference, Endpoint::chat_completions))
-      .add(Method::post, "/v1/embeddings", api::inference_handler(*p.inference, Endpoint::embeddings))
-      .add(Method::post, "/v1/images/generations",
-           api::inference_handler(*p.inference, Endpoint::images_generations))
-      .add(Method::get, "/v1/models", api::models_handler(*p.providers))
+  auto& auth = *p.authenticator;
+  auto inference = [&](Endpoint endpoint) {
+    return api::keyed(auth, api::inference_handler(*p.inference, endpoint));
+  };
+  p.router.add(Method::post, "/v1/responses", inference(Endpoint::responses))
+      .add(Method::post, "/v1/chat/completions", inference(Endpoint::chat_completions))
+      .add(Method::post, "/v1/embeddings", inference(Endpoint::embeddings))
+      .add(Method::post, "/v1/images/generations", inference(Endpoint::images_generations))
+      .add(Method::get, "/v1/models", api::keyed(auth, api::models_handler(*p.providers)))
       .add(Method::get, "/healthz", api::healthz_handler())
+      .add(Method::get, "/readyz", api::readyz_handler(*p.readiness))
       .add(Method::get, "/metrics", api::metrics_handler(p.registry, config_.metrics.token));
 
   std::vector<std::string> patterns;
   for (const auto& route : p.router.routes()) patterns.push_back(route.pattern);
   p.http_metrics = std::make_unique<metrics::HttpMetrics>(p.registry, patterns);
   p.server = std::make_unique<http::Server>(config_.server, p.router, *p.http_metrics);
+  p.server->spawn([&p] { return p.readiness->run(); });
+  p.server->spawn([&p] { return p.flush_last_used_loop(); });
 }
 
 App::~App() = default;
@@ -76,6 +134,7 @@ std::uint16_t App::listen() {
 
 int App::run() {
   parts_->server->run();
+  core::block_on(parts_->flush_last_used());
   spdlog::info("ai-gateway stopped");
   core::flush_logging();
   return 0;

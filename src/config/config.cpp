@@ -107,6 +107,21 @@ Config read(Reader& r) {
                                 {{"mock", ProviderKind::mock}, {"openai", ProviderKind::openai}});
   p.mock_latency = r.millis("MOCK_LATENCY_MS", 0, 0, 600'000);
 
+  auto& d = c.database;
+  d.url = r.string("DATABASE_URL", "");
+  if (!d.url.empty() && !d.url.starts_with("postgresql://") && !d.url.starts_with("postgres://")) {
+    throw ConfigError("DATABASE_URL: expected a postgresql:// URI");
+  }
+  d.pool_size = static_cast<std::size_t>(r.integer("DB_POOL_SIZE", 4, 1, 256));
+  d.timeout = r.millis("DB_TIMEOUT_MS", 2000, 50, 600'000);
+  d.auto_migrate = r.boolean("AUTO_MIGRATE", d.auto_migrate);
+  d.migrations_dir = r.string("MIGRATIONS_DIR", "");
+
+  auto& a = c.auth;
+  a.key_cache_ttl = r.seconds("KEY_CACHE_TTL_S", 10, 0, 3600);
+  a.negative_cache_ttl = r.seconds("KEY_NEGATIVE_CACHE_TTL_S", 2, 0, 3600);
+  a.fail_limit = r.integer("AUTH_FAIL_LIMIT", a.fail_limit, 0, 1'000'000'000);
+
   c.metrics.token = r.string("METRICS_TOKEN", "");
   return c;
 }

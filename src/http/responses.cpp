@@ -28,6 +28,7 @@ Response error_response(const core::ApiError& error) {
   r.status = error.http_status();
   r.body = error.to_json();
   r.error_code = core::describe(error.code()).code;
+  r.headers = error.headers();
   return r;
 }
 

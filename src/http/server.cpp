@@ -93,6 +93,7 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> open_connections{0};
   std::size_t next_worker = 0;
+  std::vector<std::function<Task<void>()>> background;
 
   Impl(const config::ServerConfig& c, const Router& r, metrics::HttpMetrics& m)
       : config(c), router(r), metrics(m) {
@@ -363,6 +364,10 @@ Server::~Server() = default;
 
 void Server::stop() { impl_->begin_drain(); }
 
+void Server::spawn(std::function<Task<void>()> task) {
+  impl_->background.push_back(std::move(task));
+}
+
 void Server::run() {
   auto& main = impl_->main_context();
   asio::signal_set signals(main, SIGINT, SIGTERM);
@@ -370,6 +375,16 @@ void Server::run() {
     if (!ec) impl_->begin_drain();
   });
   asio::co_spawn(main, impl_->accept_loop(), asio::detached);
+  for (auto& task : impl_->background) {
+    asio::co_spawn(main, task(), [](std::exception_ptr error) {
+      if (!error) return;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        spdlog::error("background task stopped: {}", e.what());
+      }
+    });
+  }
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   for (auto& worker : impl_->workers) guards.push_back(asio::make_work_guard(worker->context));

@@ -28,14 +28,16 @@ std::string format_millis(Clock::duration d) {
 InferencePipeline::InferencePipeline(const providers::ProviderRegistry& providers)
     : providers_(providers) {}
 
-// The steps, in order:
+// The steps, in order (authentication already happened: api::keyed, before the body is read):
 //   1. content type and JSON body (an object with a string model)
-//   2. model → provider (404 model_not_found), endpoint served by the model
-//   3. body defaults: `store: false` on /v1/responses when absent (no upstream retention)
-//   4. provider call, its wait timed apart from the gateway's own work
-//   5. the provider's status and body as they came, plus x-agw-overhead-ms
+//   2. the key may use the model (403 model_not_allowed)
+//   3. model → provider (404 model_not_found), endpoint served by the model
+//   4. body defaults: `store: false` on /v1/responses when absent (no upstream retention)
+//   5. provider call, its wait timed apart from the gateway's own work
+//   6. the provider's status and body as they came, plus x-agw-overhead-ms
 Task<http::Response> InferencePipeline::run(providers::Endpoint endpoint,
-                                            http::Request& request) const {
+                                            http::Request& request,
+                                            const auth::KeyRecord& key) const {
   if (!is_json_content_type(request.header("content-type"))) {
     throw ApiError(ErrorCode::unsupported_content_type,
                    "Unsupported Content-Type: send the body as application/json.");
@@ -43,6 +45,10 @@ Task<http::Response> InferencePipeline::run(providers::Endpoint endpoint,
   nlohmann::json body = parse_inference_body(request.body);
   const std::string model = body["model"].get<std::string>();
 
+  if (!key.allows_model(model)) {
+    throw ApiError(ErrorCode::model_not_allowed,
+                   "This API key is not allowed to use the model '" + model + "'.", "model");
+  }
   providers::Provider* provider = providers_.resolve(model);
   if (provider == nullptr) {
     throw ApiError(ErrorCode::model_not_found,
@@ -62,8 +68,8 @@ Task<http::Response> InferencePipeline::run(providers::Endpoint endpoint,
   }
 
   const auto call_started = Clock::now();
-  providers::ProviderResponse answer = co_await provider->call(
-      endpoint, providers::ProviderRequest{body, model, request.request_id});
+  const providers::ProviderRequest call{body, model, request.request_id};
+  providers::ProviderResponse answer = co_await provider->call(endpoint, call);
   const auto upstream_wait = Clock::now() - call_started;
 
   http::Response response = http::json_response(answer.status, std::move(answer.body));

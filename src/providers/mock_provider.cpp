@@ -145,9 +145,10 @@ std::string chat_completion(const json& body, std::string_view model, std::int64
   return out.dump();
 }
 
+// An optional field's value; absent or null (as SDKs send an unset option) means the default.
 json field_or(const json& body, const char* name, json fallback) {
   const auto it = body.find(name);
-  return it == body.end() ? std::move(fallback) : *it;
+  return it == body.end() || it->is_null() ? std::move(fallback) : *it;
 }
 
 std::string response_object(const json& body, std::string_view model, std::int64_t now,

@@ -100,7 +100,11 @@ bool GatewayProcess::running() {
 }
 
 int GatewayProcess::stop(int signal, std::chrono::seconds timeout) {
-  if (!running()) return exit_code_;
+  if (!running()) {
+    // Already exited (or failed to start): the reader ends with the pipe; never leave it joinable.
+    if (reader_.joinable()) reader_.join();
+    return exit_code_;
+  }
   kill(pid_, signal);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (running()) {

@@ -46,6 +46,20 @@ struct ProvidersConfig {
   std::chrono::milliseconds mock_latency{0};
 };
 
+struct DatabaseConfig {
+  std::string url;  // DATABASE_URL, libpq URI form; empty: not configured
+  std::size_t pool_size = 4;
+  std::chrono::milliseconds timeout{2000};
+  bool auto_migrate = true;
+  std::string migrations_dir;  // empty: the migrations compiled into the binary
+};
+
+struct AuthConfig {
+  std::chrono::milliseconds key_cache_ttl{10'000};
+  std::chrono::milliseconds negative_cache_ttl{2'000};
+  std::int64_t fail_limit = 100;  // failed authentications per client address per minute
+};
+
 struct MetricsConfig {
   std::string token;  // empty: /metrics is open
 };
@@ -54,6 +68,8 @@ struct Config {
   ServerConfig server;
   LogConfig log;
   ProvidersConfig providers;
+  DatabaseConfig database;
+  AuthConfig auth;
   MetricsConfig metrics;
 
   // Parses and validates; throws ConfigError naming the first bad variable.

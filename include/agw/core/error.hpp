@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace agw::core {
 
@@ -51,12 +53,25 @@ class ApiError : public std::runtime_error {
   ErrorCode code() const noexcept { return code_; }
   const std::optional<std::string>& param() const noexcept { return param_; }
   int http_status() const noexcept { return describe(code_).status; }
+  // Headers the response must carry (Retry-After, rate-limit state, Allow).
+  const std::vector<std::pair<std::string, std::string>>& headers() const noexcept {
+    return headers_;
+  }
+  ApiError& with_header(std::string name, std::string value) & {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  ApiError&& with_header(std::string name, std::string value) && {
+    headers_.emplace_back(std::move(name), std::move(value));
+    return std::move(*this);
+  }
   // {"error":{"message","type","param","code"}}
   std::string to_json() const;
 
  private:
   ErrorCode code_;
   std::optional<std::string> param_;
+  std::vector<std::pair<std::string, std::string>> headers_;
 };
 
 }  // namespace agw::core

@@ -4,6 +4,7 @@
 // handle, write, loop). SIGTERM/SIGINT stop accepting, close idle connections, let in-flight
 // requests finish within the shutdown timeout, then return from run().
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "agw/config/config.hpp"
@@ -29,6 +30,9 @@ class Server {
   void run();
   // Begins the drain; safe from any thread.
   void stop();
+  // A background loop to run on the main IO thread while serving (probes, batch flushers);
+  // it is abandoned when the server stops. Call before run().
+  void spawn(std::function<Task<void>()> task);
 
  private:
   struct Impl;
