@@ -7,11 +7,13 @@
 
 using namespace agw::test;
 
-TEST(Smoke, HealthzAnswers) {
+TEST(Smoke, HealthzAndAKeyedCall) {
   GatewayProcess gw;
-  HttpClient client(gw.port());
-  auto r = client.get("/healthz");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(nlohmann::json::parse(r.body)["status"], "ok");
+  HttpClient client(gw);
+  auto health = client.get("/healthz");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(health.body)["status"], "ok");
+  auto models = client.get("/v1/models");
+  EXPECT_EQ(models.status, 200) << models.body;
   EXPECT_EQ(gw.stop(), 0);
 }

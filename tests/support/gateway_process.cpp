@@ -1,11 +1,14 @@
 #include "support/gateway_process.hpp"
 
+#include "support/test_database.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
 #include <vector>
@@ -55,6 +58,8 @@ std::map<std::string, std::string> base_env(std::map<std::string, std::string> e
 }  // namespace
 
 GatewayProcess::GatewayProcess(std::map<std::string, std::string> env, std::string subcommand) {
+  if (!env.contains("DATABASE_URL")) env["DATABASE_URL"] = test_database_url();
+  database_url_ = env["DATABASE_URL"];
   pid_ = spawn({AGW_BINARY, subcommand}, base_env(std::move(env)), out_fd_);
   reader_ = std::thread([this] {
     char buf[4096];
@@ -86,6 +91,16 @@ GatewayProcess::~GatewayProcess() {
   if (exit_code_ < 0 && pid_ > 0) stop(SIGKILL);
   if (reader_.joinable()) reader_.join();
   if (out_fd_ >= 0) close(out_fd_);
+}
+
+const std::string& GatewayProcess::api_key() {
+  if (api_key_.empty()) {
+    const auto result =
+        run_binary({"create-key", "--name", "test", "--json"}, {{"DATABASE_URL", database_url_}});
+    if (result.exit_code != 0) throw std::runtime_error("create-key failed: " + result.output);
+    api_key_ = nlohmann::json::parse(result.output).at("key").get<std::string>();
+  }
+  return api_key_;
 }
 
 bool GatewayProcess::running() {

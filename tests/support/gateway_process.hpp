@@ -14,7 +14,8 @@ namespace agw::test {
 
 class GatewayProcess {
  public:
-  // `env` is added to a minimal environment (PORT=0, HOST=127.0.0.1, LOG_LEVEL=info).
+  // `env` is added to a minimal environment (PORT=0, HOST=127.0.0.1, LOG_LEVEL=info, and
+  // DATABASE_URL of the test database unless `env` names one).
   explicit GatewayProcess(std::map<std::string, std::string> env = {},
                           std::string subcommand = "serve");
   ~GatewayProcess();
@@ -22,6 +23,9 @@ class GatewayProcess {
   GatewayProcess& operator=(const GatewayProcess&) = delete;
 
   std::uint16_t port() const { return port_; }
+  const std::string& database_url() const { return database_url_; }
+  // A key for this gateway's database, created with `ai-gateway create-key` on first use.
+  const std::string& api_key();
   pid_t pid() const { return pid_; }
   // Sends `signal` and waits for the exit; returns the exit code (or 128+signal if killed).
   int stop(int signal = 15, std::chrono::seconds timeout = std::chrono::seconds(30));
@@ -35,6 +39,8 @@ class GatewayProcess {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   std::uint16_t port_ = 0;
+  std::string database_url_;
+  std::string api_key_;
   int exit_code_ = -1;
   std::thread reader_;
   mutable std::mutex mutex_;

@@ -1,5 +1,7 @@
 #include "support/http_client.hpp"
 
+#include "support/gateway_process.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -36,6 +39,10 @@ HttpClient::HttpClient(std::uint16_t port, std::string host) : impl_(std::make_u
   impl_->port = port;
 }
 
+HttpClient::HttpClient(GatewayProcess& gateway) : HttpClient(gateway.port()) {
+  default_key_ = gateway.api_key();
+}
+
 HttpClient::~HttpClient() = default;
 
 void HttpClient::connect() {
@@ -58,7 +65,12 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   if (req.method() == bhttp::verb::unknown) req.method_string(method);
   req.set(bhttp::field::host, impl_->host);
-  for (const auto& [k, v] : headers) req.insert(k, v);
+  bool sets_key = false;
+  for (const auto& [k, v] : headers) {
+    req.insert(k, v);
+    sets_key = sets_key || beast::iequals(k, "authorization") || beast::iequals(k, "x-api-key");
+  }
+  if (!default_key_.empty() && !sets_key) req.set(bhttp::field::authorization, "Bearer " + default_key_);
   req.body() = body;
   if (!body.empty() || method == "POST") req.prepare_payload();
   impl_->stream->expires_after(std::chrono::seconds(60));

@@ -9,6 +9,8 @@
 
 namespace agw::test {
 
+class GatewayProcess;
+
 struct HttpResult {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
@@ -23,6 +25,9 @@ struct HttpResult {
 class HttpClient {
  public:
   explicit HttpClient(std::uint16_t port, std::string host = "127.0.0.1");
+  // A client of `gateway` that sends its test key (Authorization: Bearer) unless a request
+  // sets Authorization or X-API-Key itself.
+  explicit HttpClient(GatewayProcess& gateway);
   ~HttpClient();
 
   HttpResult request(const std::string& method, const std::string& target,
@@ -43,6 +48,7 @@ class HttpClient {
 
  private:
   void connect();
+  std::string default_key_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
