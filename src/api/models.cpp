@@ -5,10 +5,11 @@
 
 namespace agw::api {
 
-KeyedHandler models_handler(const providers::ProviderRegistry& providers) {
-  return [&providers](http::Request&, const auth::KeyRecord& key) -> Task<http::Response> {
+KeyedHandler models_handler(providers::ModelsCatalog& catalog) {
+  return [&catalog](http::Request&, const auth::KeyRecord& key) -> Task<http::Response> {
+    const auto models = co_await catalog.list();
     nlohmann::json data = nlohmann::json::array();
-    for (const auto& model : providers.mock_models()) {
+    for (const auto& model : models) {
       if (!key.allows_model(model.id)) continue;
       data.push_back({{"id", model.id},
                       {"object", "model"},

@@ -16,6 +16,8 @@
 #include "agw/http/server.hpp"
 #include "agw/metrics/http_metrics.hpp"
 #include "agw/metrics/registry.hpp"
+#include "agw/metrics/upstream_metrics.hpp"
+#include "agw/providers/openai_provider.hpp"
 #include "agw/pipeline/inference.hpp"
 #include "agw/providers/mock_provider.hpp"
 #include "agw/store/readiness.hpp"
@@ -30,14 +32,14 @@ namespace {
 constexpr auto kLastUsedFlushInterval = std::chrono::seconds(5);
 constexpr auto kReadinessInterval = std::chrono::seconds(1);
 
-std::shared_ptr<providers::Provider> make_default_provider(const config::Config& config) {
-  switch (config.providers.default_provider) {
-    case config::ProviderKind::mock: return nullptr;  // non-mock models are unknown
-    case config::ProviderKind::openai:
-      throw config::ConfigError(
-          "DEFAULT_PROVIDER: the openai provider is not available in this build yet");
-  }
-  return nullptr;
+providers::OpenAiOptions openai_options(const config::ProvidersConfig& c) {
+  providers::OpenAiOptions o;
+  o.api_key = c.openai.api_key;
+  o.http_referer = c.openai.http_referer;
+  o.title = c.openai.title;
+  o.timeout = c.upstream.timeout;
+  o.retry = {c.upstream.max_retries, c.upstream.retry_base, c.upstream.retry_max_wait};
+  return o;
 }
 
 }  // namespace
@@ -53,7 +55,11 @@ struct App::Parts {
   std::unique_ptr<auth::FailureThrottle> throttle;
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<store::ReadinessMonitor> readiness;
+  std::unique_ptr<metrics::UpstreamMetrics> upstream_metrics;
+  std::unique_ptr<providers::UpstreamClient> upstream_client;
+  std::shared_ptr<providers::OpenAiProvider> openai;
   std::unique_ptr<providers::ProviderRegistry> providers;
+  std::unique_ptr<providers::ModelsCatalog> models;
   std::unique_ptr<pipeline::InferencePipeline> inference;
   http::Router router;
   std::unique_ptr<metrics::HttpMetrics> http_metrics;
@@ -95,9 +101,24 @@ App::App(config::Config config) : config_(std::move(config)), parts_(std::make_u
   p.readiness = std::make_unique<store::ReadinessMonitor>(kReadinessInterval);
   p.readiness->add(p.storage->probe());
 
-  auto mock = std::make_shared<providers::MockProvider>(p.clock, config_.providers.mock_latency);
+  const auto& pc = config_.providers;
+  if (pc.default_provider == config::ProviderKind::openai) {
+    auto endpoint = providers::parse_base_url(pc.openai.base_url);
+    if (!endpoint) throw config::ConfigError("OPENAI_BASE_URL: not a valid http(s) URL");
+    p.upstream_metrics = std::make_unique<metrics::UpstreamMetrics>(p.registry, "openai");
+    p.upstream_client = std::make_unique<providers::UpstreamClient>(
+        std::move(*endpoint),
+        providers::UpstreamClientOptions{pc.upstream.max_connections, pc.upstream.connect_timeout,
+                                         std::chrono::seconds(30), pc.openai.ca_file},
+        p.upstream_metrics.get());
+    p.openai = std::make_shared<providers::OpenAiProvider>(*p.upstream_client, openai_options(pc),
+                                                           *p.upstream_metrics);
+  }
+  auto mock = std::make_shared<providers::MockProvider>(p.clock, pc.mock_latency);
   p.providers = std::make_unique<providers::ProviderRegistry>(
-      mock, providers::MockProvider::models(), make_default_provider(config_));
+      mock, providers::MockProvider::models(), p.openai);
+  p.models = std::make_unique<providers::ModelsCatalog>(providers::MockProvider::models(),
+                                                        p.openai.get(), pc.models_cache_ttl);
   p.inference = std::make_unique<pipeline::InferencePipeline>(*p.providers);
 
   auto& auth = *p.authenticator;
@@ -108,7 +129,7 @@ App::App(config::Config config) : config_(std::move(config)), parts_(std::make_u
       .add(Method::post, "/v1/chat/completions", inference(Endpoint::chat_completions))
       .add(Method::post, "/v1/embeddings", inference(Endpoint::embeddings))
       .add(Method::post, "/v1/images/generations", inference(Endpoint::images_generations))
-      .add(Method::get, "/v1/models", api::keyed(auth, api::models_handler(*p.providers)))
+      .add(Method::get, "/v1/models", api::keyed(auth, api::models_handler(*p.models)))
       .add(Method::get, "/healthz", api::healthz_handler())
       .add(Method::get, "/readyz", api::readyz_handler(*p.readiness))
       .add(Method::get, "/metrics", api::metrics_handler(p.registry, config_.metrics.token));

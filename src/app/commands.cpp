@@ -165,12 +165,15 @@ int revoke_key_command(const config::Config& config, const std::string& id, std:
 int import_key_command(const config::Config& config, const std::string& name,
                        const std::string& key, bool json, std::ostream& out) {
   if (name.empty()) throw CommandError("--name must not be empty");
+  if (key.size() < auth::kMinLegacyKeyLength) {
+    throw CommandError("--key is too short to be a key (" +
+                       std::to_string(auth::kMinLegacyKeyLength) + " characters at least)");
+  }
   const auto parsed = auth::parse_key(key);
   if (!parsed || parsed->kind != auth::ParsedKey::Kind::legacy) {
     throw CommandError(
         "--key must be a legacy key: printable ASCII without a dot, at most 512 characters");
   }
-  if (key.size() < 16) throw CommandError("--key is too short to be a key (16 characters at least)");
   auth::KeyRecord record;
   record.id = auth::new_key_id();
   record.name = name;

@@ -65,7 +65,10 @@ std::optional<ParsedKey> parse_key(std::string_view presented) noexcept {
     return std::nullopt;
   }
   const auto dot = presented.find('.');
-  if (dot == std::string_view::npos) return ParsedKey{ParsedKey::Kind::legacy, {}, presented};
+  if (dot == std::string_view::npos) {
+    if (presented.size() < kMinLegacyKeyLength) return std::nullopt;
+    return ParsedKey{ParsedKey::Kind::legacy, {}, presented};
+  }
   if (!presented.starts_with(kPrefix)) return std::nullopt;
   const std::string_view id = presented.substr(kPrefix.size(), dot - kPrefix.size());
   const std::string_view secret = presented.substr(dot + 1);

@@ -106,6 +106,23 @@ Config read(Reader& r) {
   p.default_provider = r.choice("DEFAULT_PROVIDER", p.default_provider,
                                 {{"mock", ProviderKind::mock}, {"openai", ProviderKind::openai}});
   p.mock_latency = r.millis("MOCK_LATENCY_MS", 0, 0, 600'000);
+  auto& o = p.openai;
+  o.base_url = r.string("OPENAI_BASE_URL", o.base_url);
+  if (!o.base_url.starts_with("http://") && !o.base_url.starts_with("https://")) {
+    throw ConfigError("OPENAI_BASE_URL: expected an http:// or https:// URL");
+  }
+  o.api_key = r.string("OPENAI_API_KEY", "");
+  o.http_referer = r.string("OPENAI_HTTP_REFERER", "");
+  o.title = r.string("OPENAI_TITLE", "");
+  o.ca_file = r.string("OPENAI_CA_FILE", "");
+  auto& u = p.upstream;
+  u.max_connections = static_cast<std::size_t>(r.integer("UPSTREAM_MAX_CONNECTIONS", 256, 1, 100'000));
+  u.connect_timeout = r.millis("UPSTREAM_CONNECT_TIMEOUT_MS", 5'000, 1, 600'000);
+  u.timeout = r.millis("UPSTREAM_TIMEOUT_MS", 300'000, 1, 3'600'000);
+  u.max_retries = static_cast<int>(r.integer("UPSTREAM_MAX_RETRIES", 2, 0, 20));
+  u.retry_base = r.millis("UPSTREAM_RETRY_BASE_MS", 250, 0, 600'000);
+  u.retry_max_wait = r.millis("UPSTREAM_RETRY_MAX_WAIT_MS", 20'000, 0, 3'600'000);
+  p.models_cache_ttl = r.seconds("MODELS_CACHE_TTL_S", 300, 0, 86400);
 
   auto& d = c.database;
   d.url = r.string("DATABASE_URL", "");

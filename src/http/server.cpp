@@ -207,7 +207,9 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
 
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
-    parser.body_limit(config.max_body_bytes);
+    // No body limit while the head is read: Beast would report an announced Content-Length over
+    // it as a header error. The length is checked below, and the limit set before the body.
+    parser.body_limit(boost::none);
     Response response;
     std::string request_id;
     Method method = Method::other;
@@ -245,6 +247,7 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
         linger = true;
       } else {
         boost::system::error_code bec;
+        parser.body_limit(config.max_body_bytes);
         if (!parser.is_done()) {
           if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
             static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -63,16 +63,21 @@ Task<http::Response> InferencePipeline::run(providers::Endpoint endpoint,
                        std::string(providers::endpoint_path(endpoint)) + ".",
                    "model");
   }
+  // The client's bytes go upstream unchanged unless a default had to be added.
+  std::string rewritten;
   if (endpoint == providers::Endpoint::responses && !body.contains("store")) {
     body["store"] = false;
+    rewritten = body.dump();
   }
+  const std::string_view raw_body = rewritten.empty() ? std::string_view(request.body) : rewritten;
 
   const auto call_started = Clock::now();
-  const providers::ProviderRequest call{body, model, request.request_id};
+  const providers::ProviderRequest call{body, raw_body, model, request.request_id};
   providers::ProviderResponse answer = co_await provider->call(endpoint, call);
   const auto upstream_wait = Clock::now() - call_started;
 
   http::Response response = http::json_response(answer.status, std::move(answer.body));
+  response.content_type = std::move(answer.content_type);
   response.header("x-agw-overhead-ms",
                   format_millis(Clock::now() - request.received_at - upstream_wait));
   co_return response;

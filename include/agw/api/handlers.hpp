@@ -6,7 +6,7 @@
 #include "agw/auth/authenticator.hpp"
 #include "agw/http/router.hpp"
 #include "agw/pipeline/inference.hpp"
-#include "agw/providers/registry.hpp"
+#include "agw/providers/models_catalog.hpp"
 
 namespace agw::metrics {
 class Registry;
@@ -26,7 +26,7 @@ http::Handler keyed(auth::Authenticator& authenticator, KeyedHandler handler);
 KeyedHandler inference_handler(const pipeline::InferencePipeline& pipeline,
                                providers::Endpoint endpoint);
 // GET /v1/models: the models this key may use
-KeyedHandler models_handler(const providers::ProviderRegistry& providers);
+KeyedHandler models_handler(providers::ModelsCatalog& catalog);
 // GET /healthz
 http::Handler healthz_handler();
 // GET /readyz, from the monitor's cached probes

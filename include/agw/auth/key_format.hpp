@@ -9,6 +9,9 @@
 namespace agw::auth {
 
 inline constexpr std::size_t kMaxKeyLength = 512;
+// Shorter text without a dot ("agw_", a truncated key) is malformed, not a legacy key:
+// import-key refuses such keys, so none can be stored.
+inline constexpr std::size_t kMinLegacyKeyLength = 16;
 
 struct ParsedKey {
   enum class Kind { modern, legacy } kind;
@@ -17,7 +20,7 @@ struct ParsedKey {
 };
 
 // nullopt when the text cannot be a key (empty, too long, control or non-ASCII characters,
-// "agw_" with an empty id or secret).
+// "agw_" with an empty id or secret, a legacy key shorter than kMinLegacyKeyLength).
 std::optional<ParsedKey> parse_key(std::string_view presented) noexcept;
 
 struct GeneratedKey {

@@ -41,9 +41,29 @@ struct LogConfig {
   bool access_log = true;
 };
 
+struct OpenAiConfig {
+  std::string base_url = "https://api.openai.com/v1";
+  std::string api_key;
+  std::string http_referer;
+  std::string title;
+  std::string ca_file;
+};
+
+struct UpstreamConfig {
+  std::size_t max_connections = 256;
+  std::chrono::milliseconds connect_timeout{5'000};
+  std::chrono::milliseconds timeout{300'000};
+  int max_retries = 2;
+  std::chrono::milliseconds retry_base{250};
+  std::chrono::milliseconds retry_max_wait{20'000};
+};
+
 struct ProvidersConfig {
   ProviderKind default_provider = ProviderKind::mock;
   std::chrono::milliseconds mock_latency{0};
+  OpenAiConfig openai;
+  UpstreamConfig upstream;
+  std::chrono::milliseconds models_cache_ttl{300'000};
 };
 
 struct DatabaseConfig {

@@ -25,13 +25,15 @@ struct Usage {
 
 struct ProviderRequest {
   const nlohmann::json& body;  // validated: an object with a string "model"
+  std::string_view raw_body;   // the same body as bytes to send on (the client's, or re-serialized)
   std::string_view model;
   std::string_view request_id;
 };
 
 struct ProviderResponse {
   int status = 200;
-  std::string body;  // JSON, passed to the client as it is
+  std::string body;  // passed to the client as it is
+  std::string content_type = "application/json";
   Usage usage;
   int attempts = 1;
 };

@@ -114,9 +114,13 @@ Task<void> PgPool::run_job(Job job) {
   auto executor = co_await asio::this_coro::executor;
   auto completion = std::make_shared<Completion>(executor);
   completion->timer.expires_after(impl_->timeout);
-  asio::post(impl_->threads, [impl = impl_, completion, job = std::move(job)] {
+  // The job may outlive this coroutine (after a timeout): tracked work keeps the caller's
+  // context running until the job has posted back, so it never posts into a destroyed context
+  // (block_on's private io_context ends with the coroutine otherwise).
+  auto work = asio::prefer(executor, asio::execution::outstanding_work.tracked);
+  asio::post(impl_->threads, [impl = impl_, completion, work, job = std::move(job)] {
     std::exception_ptr error = impl->execute(job);
-    asio::post(completion->timer.get_executor(), [completion, error] {
+    asio::post(work, [completion, error] {
       completion->done = true;
       completion->error = error;
       completion->timer.cancel();
