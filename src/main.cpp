@@ -27,8 +27,16 @@ int serve() {
   return app.run();
 }
 
+// One line for the operator, whatever the message (libpq's span several, tab-indented).
 int fail(const std::string& message, int code = 1) {
-  std::cerr << "ai-gateway: " << message << '\n';
+  std::string line;
+  for (const char c : message) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (!space) line += c;
+    else if (!line.empty() && line.back() != ' ') line += ' ';
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  std::cerr << "ai-gateway: " << line << '\n';
   return code;
 }
 
@@ -93,13 +101,8 @@ int main(int argc, char** argv) {
   } catch (const agw::store::StoreUnavailable& e) {
     return fail(std::string("database unavailable: ") + e.what());
   } catch (const pqxx::broken_connection& e) {
-    std::string message = e.what();
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-    for (auto& c : message) if (c == '\n') c = ' ';
-    return fail("cannot connect to the database: " + message);
+    return fail(std::string("cannot connect to the database: ") + e.what());
   } catch (const std::exception& e) {
-    std::string message = e.what();
-    for (auto& c : message) if (c == '\n') c = ' ';
-    return fail(message);
+    return fail(e.what());
   }
 }

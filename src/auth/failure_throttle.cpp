@@ -27,10 +27,18 @@ void FailureThrottle::record_failure(std::string_view address) {
   if (limit_ <= 0) return;
   const auto current = minute();
   std::lock_guard lock(mutex_);
-  if (windows_.size() > 100'000) {
-    std::erase_if(windows_, [current](const auto& w) { return w.second.minute != current; });
+  auto it = windows_.find(std::string(address));
+  if (it == windows_.end()) {
+    if (windows_.size() >= kMaxAddresses && pruned_minute_ != current) {
+      pruned_minute_ = current;
+      std::erase_if(windows_, [current](const auto& w) { return w.second.minute != current; });
+    }
+    // Still full of this minute's addresses (a flood of distinct ones): a newcomer goes
+    // uncounted until the next sweep, rather than every failure paying for a sweep.
+    if (windows_.size() >= kMaxAddresses) return;
+    it = windows_.emplace(std::string(address), Window{current, 0}).first;
   }
-  Window& window = windows_[std::string(address)];
+  Window& window = it->second;
   if (window.minute != current) window = Window{current, 0};
   ++window.failures;
 }

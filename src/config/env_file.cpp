@@ -39,9 +39,10 @@ Variables parse_env_file(const std::string& text) {
       throw ConfigError(".env line " + std::to_string(line_no) + ": expected NAME=VALUE");
     }
     std::string_view value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
+    const auto closing = value.empty() ? std::string_view::npos : value.find(value.front(), 1);
+    if ((value.starts_with('"') || value.starts_with('\'')) && closing != std::string_view::npos &&
+        (closing + 1 == value.size() || trim(value.substr(closing + 1)).starts_with('#'))) {
+      value = value.substr(1, closing - 1);  // quoted, maybe followed by a comment
     } else if (const auto hash = value.find(" #"); hash != std::string_view::npos) {
       value = trim(value.substr(0, hash));  // unquoted trailing comment
     }

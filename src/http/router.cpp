@@ -34,6 +34,8 @@ Router& Router::add(Method method, std::string pattern, Handler handler) {
 }
 
 RouteMatch Router::match(Method method, std::string_view path) const {
+  // HEAD is served by the GET route of the path (the server sends the head only).
+  if (method == Method::head) method = Method::get;
   RouteMatch result;
   std::vector<std::pair<std::string_view, std::string_view>> params;
   for (const Route& route : routes_) {
@@ -47,6 +49,7 @@ RouteMatch Router::match(Method method, std::string_view path) const {
     result.kind = RouteMatch::Kind::method_not_allowed;
     if (!result.allow.empty()) result.allow += ", ";
     result.allow += method_name(route.method);
+    if (route.method == Method::get) result.allow += ", HEAD";
   }
   return result;
 }

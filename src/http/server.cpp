@@ -229,7 +229,7 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
       response = error_response(core::ErrorCode::bad_request, "Malformed HTTP request.");
       linger = true;
     } else if (hec) {
-      metrics.request_finished(metric_slot, method, 408, 0);
+      metrics.request_abandoned();
       break;  // timeout, reset or the client went away: nobody to answer
     } else {
       auto& req = parser.get();
@@ -240,7 +240,11 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
       request_id = core::choose_request_id(req["x-request-id"]);
       keep_alive = req.keep_alive();
       const auto length = parser.content_length();
-      if (length && *length > config.max_body_bytes) {
+      if (req.version() >= 11 && req.find(bhttp::field::host) == req.end()) {
+        response = error_response(core::ErrorCode::bad_request,
+                                  "HTTP/1.1 requests must carry a Host header.");
+        linger = true;
+      } else if (length && *length > config.max_body_bytes) {
         response = error_response(core::ErrorCode::payload_too_large,
                                   "Request body exceeds " +
                                       std::to_string(config.max_body_bytes) + " bytes.");
@@ -264,7 +268,7 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
           response = error_response(core::ErrorCode::bad_request, "Malformed HTTP request body.");
           linger = true;
         } else if (bec) {
-          metrics.request_finished(metric_slot, method, 408, 0);
+          metrics.request_abandoned();
           break;
         } else {
           BeastHeaders headers(req.base());
@@ -305,7 +309,13 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
     const std::size_t bytes_out = out.body().size();
 
     stream.expires_after(config.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, out, kUseTuple);
+    boost::system::error_code wec;
+    if (method == Method::head) {  // the GET answer's head, Content-Length included, no body
+      bhttp::response_serializer<bhttp::string_body> head_only{out};
+      std::tie(wec, std::ignore) = co_await bhttp::async_write_header(stream, head_only, kUseTuple);
+    } else {
+      std::tie(wec, std::ignore) = co_await bhttp::async_write(stream, out, kUseTuple);
+    }
 
     const auto elapsed = SteadyClock::now() - started;
     metrics.request_finished(metric_slot, method, response.status,

@@ -72,6 +72,8 @@ void HttpMetrics::request_finished(std::size_t slot_index, http::Method method, 
   slot.duration->Observe(seconds);
 }
 
+void HttpMetrics::request_abandoned() noexcept { in_flight_->Decrement(); }
+
 void HttpMetrics::connection_opened() noexcept { connections_open_->Increment(); }
 void HttpMetrics::connection_closed() noexcept { connections_open_->Decrement(); }
 void HttpMetrics::connection_rejected() noexcept { connections_rejected_->Increment(); }

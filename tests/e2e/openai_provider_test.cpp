@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -187,20 +188,33 @@ TEST(OpenAiProvider, FiveHundredConcurrentCallsThroughAPoolOf32) {
                                                      {"MAX_CONNECTIONS", "2000"}}));
   const std::string key = gw.api_key();
   std::atomic<int> ok{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;
   std::vector<std::thread> threads;
   for (int i = 0; i < 500; ++i) {
     threads.emplace_back([&] {
+      std::string failure;
       try {
         HttpClient client(gw.port());
         auto r = client.post_json("/v1/chat/completions", kChat, {{"X-API-Key", key}});
         if (r.status == 200) ++ok;
-      } catch (...) {
+        else failure = std::to_string(r.status) + " " + r.body;
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      if (!failure.empty()) {
+        std::lock_guard lock(failures_mutex);
+        failures.push_back(failure);
       }
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 500);
-  EXPECT_LE(upstream.max_concurrent_connections(), 32u);
+  EXPECT_EQ(ok.load(), 500) << (failures.empty() ? "" : failures.front());
+  // The gateway never holds more than 32 (a permit per open connection). Seen from the upstream,
+  // a connection closed and replaced at once (handed to a waiter on another IO thread) can
+  // overlap its successor until the upstream reads the FIN, hence the slack of 2.
+  EXPECT_LE(upstream.max_concurrent_connections(), 34u);
+  EXPECT_LT(upstream.connections_accepted(), 250u);  // connections were reused, not one per call
   EXPECT_EQ(upstream.requests().size(), 500u);
 }
 

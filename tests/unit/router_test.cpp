@@ -38,5 +38,14 @@ TEST(Router, WrongMethodListsAllowedMethods) {
   router.add(Method::post, "/v1/jobs", noop()).add(Method::get, "/v1/jobs", noop());
   auto m = router.match(Method::del, "/v1/jobs");
   EXPECT_EQ(m.kind, RouteMatch::Kind::method_not_allowed);
-  EXPECT_EQ(m.allow, "POST, GET");
+  EXPECT_EQ(m.allow, "POST, GET, HEAD");
+}
+
+TEST(Router, HeadIsServedByTheGetRoute) {
+  Router router;
+  router.add(Method::get, "/healthz", noop()).add(Method::post, "/v1/jobs", noop());
+  const auto m = router.match(Method::head, "/healthz");
+  ASSERT_EQ(m.kind, RouteMatch::Kind::found);
+  EXPECT_EQ(m.route->method, Method::get);
+  EXPECT_EQ(router.match(Method::head, "/v1/jobs").kind, RouteMatch::Kind::method_not_allowed);
 }

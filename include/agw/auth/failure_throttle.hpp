@@ -28,10 +28,14 @@ class FailureThrottle {
     std::int64_t minute = 0;
     std::int64_t failures = 0;
   };
+  // The most addresses tracked at once: memory stays bounded under a flood of distinct ones.
+  static constexpr std::size_t kMaxAddresses = 100'000;
+
   std::int64_t limit_;
   Now now_;
   std::mutex mutex_;
   std::unordered_map<std::string, Window> windows_;
+  std::int64_t pruned_minute_ = -1;  // stale windows are swept at most once a minute
 };
 
 }  // namespace agw::auth

@@ -28,6 +28,8 @@ class HttpMetrics {
   std::size_t unmatched_slot() const noexcept { return slots_.size() - 1; }
   void request_started() noexcept;
   void request_finished(std::size_t slot, http::Method method, int status, double seconds);
+  // A request that got no answer (timeout, reset, client gone): only leaves the in-flight gauge.
+  void request_abandoned() noexcept;
   void connection_opened() noexcept;
   void connection_closed() noexcept;
   void connection_rejected() noexcept;

@@ -1,5 +1,6 @@
 #include "agw/backends/pg/pool.hpp"
 
+#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -43,17 +44,29 @@ struct PgPool::Impl {
   Impl(std::string u, std::size_t size, std::chrono::milliseconds t)
       : url(std::move(u)), timeout(t), threads(size) {}
 
+  // An idle connection has nothing to read unless its server went away (a restart sends a
+  // goodbye, then EOF): such a connection is dropped here instead of failing a caller's query.
+  static bool still_connected(const pqxx::connection& c) {
+    if (!c.is_open()) return false;
+    pollfd p{c.sock(), POLLIN, 0};
+    return poll(&p, 1, 0) == 0;
+  }
+
   std::unique_ptr<pqxx::connection> acquire() {
-    {
-      std::lock_guard lock(mutex);
-      if (!idle.empty()) {
-        auto c = std::move(idle.back());
+    for (;;) {
+      std::unique_ptr<pqxx::connection> c;
+      {
+        std::lock_guard lock(mutex);
+        if (idle.empty()) {
+          if (SteadyClock::now() < fail_fast_until) {
+            throw store::StoreUnavailable("postgres unreachable");
+          }
+          break;
+        }
+        c = std::move(idle.back());
         idle.pop_back();
-        return c;
       }
-      if (SteadyClock::now() < fail_fast_until) {
-        throw store::StoreUnavailable("postgres unreachable");
-      }
+      if (still_connected(*c)) return c;
     }
     try {
       auto c = std::make_unique<pqxx::connection>(url);
@@ -116,11 +129,13 @@ Task<void> PgPool::run_job(Job job) {
   completion->timer.expires_after(impl_->timeout);
   // The job may outlive this coroutine (after a timeout): tracked work keeps the caller's
   // context running until the job has posted back, so it never posts into a destroyed context
-  // (block_on's private io_context ends with the coroutine otherwise).
+  // (block_on's private io_context ends with the coroutine otherwise). The completion (and its
+  // timer) moves to the caller's context with that post: it must never be destroyed on a pool
+  // thread, after the context may be gone. `work` is captured first, so released last.
   auto work = asio::prefer(executor, asio::execution::outstanding_work.tracked);
-  asio::post(impl_->threads, [impl = impl_, completion, work, job = std::move(job)] {
+  asio::post(impl_->threads, [work, impl = impl_, completion, job = std::move(job)]() mutable {
     std::exception_ptr error = impl->execute(job);
-    asio::post(work, [completion, error] {
+    asio::post(work, [completion = std::move(completion), error] {
       completion->done = true;
       completion->error = error;
       completion->timer.cancel();
