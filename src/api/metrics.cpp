@@ -8,8 +8,11 @@ namespace agw::api {
 namespace {
 
 bool bearer_matches(std::string_view authorization, std::string_view token) {
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (!authorization.starts_with(kPrefix)) return false;
+  constexpr std::string_view kPrefix = "bearer ";  // the scheme is case-insensitive
+  if (authorization.size() < kPrefix.size()) return false;
+  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kPrefix[i]) return false;
+  }
   const std::string_view given = authorization.substr(kPrefix.size());
   return given.size() == token.size() &&
          CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;

@@ -15,16 +15,29 @@ CachingKeyStore::Shard& CachingKeyStore::shard_for(const std::string& cache_key)
   return shards_[std::hash<std::string>{}(cache_key) % shards_.size()];
 }
 
-std::optional<store::KeyStore::KeyPtr> CachingKeyStore::lookup(const std::string& cache_key) {
+CachingKeyStore::Lookup CachingKeyStore::lookup(const std::string& cache_key) {
   Shard& shard = shard_for(cache_key);
   std::lock_guard lock(shard.mutex);
   const auto it = shard.entries.find(cache_key);
-  if (it == shard.entries.end()) return std::nullopt;
-  if (it->second.expires <= now_()) {
+  if (it == shard.entries.end()) return {};
+  Entry& entry = it->second;
+  const auto now = now_();
+  if (now < entry.expires) return {Lookup::Kind::fresh, entry.value};
+  if (!entry.value || now >= entry.expires + kMaxStale) {
     shard.entries.erase(it);
-    return std::nullopt;
+    return {};
   }
-  return it->second.value;
+  if (entry.refreshing) return {Lookup::Kind::stale, entry.value};
+  entry.refreshing = true;
+  return {Lookup::Kind::refresh, entry.value};
+}
+
+void CachingKeyStore::refresh_failed(const std::string& cache_key) {
+  Shard& shard = shard_for(cache_key);
+  std::lock_guard lock(shard.mutex);
+  if (const auto it = shard.entries.find(cache_key); it != shard.entries.end()) {
+    it->second.refreshing = false;
+  }
 }
 
 void CachingKeyStore::remember(const std::string& cache_key, KeyPtr value) {
@@ -39,24 +52,36 @@ void CachingKeyStore::remember(const std::string& cache_key, KeyPtr value) {
     // than grow without bound.
     if (shard.entries.size() >= shard_capacity_) shard.entries.clear();
   }
-  shard.entries.insert_or_assign(
-      cache_key, Entry{std::move(value), expires});
+  shard.entries.insert_or_assign(cache_key, Entry{std::move(value), expires, false});
+}
+
+Task<store::KeyStore::KeyPtr> CachingKeyStore::cached(std::string cache_key, Fetch fetch) {
+  const Lookup hit = lookup(cache_key);
+  if (hit.kind == Lookup::Kind::fresh || hit.kind == Lookup::Kind::stale) co_return hit.value;
+  KeyPtr found;
+  std::exception_ptr failure;
+  try {
+    found = co_await fetch();
+  } catch (const store::StoreUnavailable&) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    refresh_failed(cache_key);
+    if (hit.kind == Lookup::Kind::refresh) co_return hit.value;
+    std::rethrow_exception(failure);
+  }
+  remember(cache_key, found);
+  co_return found;
 }
 
 Task<store::KeyStore::KeyPtr> CachingKeyStore::find_by_id(std::string id) {
-  std::string cache_key = "i:" + id;
-  if (auto hit = lookup(cache_key)) co_return *hit;
-  auto found = co_await inner_.find_by_id(std::move(id));
-  remember(cache_key, found);
-  co_return found;
+  Fetch fetch = [this, id] { return inner_.find_by_id(id); };
+  co_return co_await cached("i:" + id, std::move(fetch));
 }
 
 Task<store::KeyStore::KeyPtr> CachingKeyStore::find_legacy(std::string key_hash) {
-  std::string cache_key = "h:" + key_hash;
-  if (auto hit = lookup(cache_key)) co_return *hit;
-  auto found = co_await inner_.find_legacy(std::move(key_hash));
-  remember(cache_key, found);
-  co_return found;
+  Fetch fetch = [this, key_hash] { return inner_.find_legacy(key_hash); };
+  co_return co_await cached("h:" + key_hash, std::move(fetch));
 }
 
 Task<bool> CachingKeyStore::revoke(std::string id, std::int64_t now) {

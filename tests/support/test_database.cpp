@@ -57,7 +57,7 @@ std::string test_database_url() {
   if (const char* url = std::getenv("AGW_TEST_DATABASE_URL"); url && *url) return url;
   static OwnPostgres* server = new OwnPostgres();  // stopped by its atexit hook below
   static const bool registered = [] {
-    std::atexit([] { server->stop(); });
+    std::atexit([] { delete server; });  // stops the server and removes its directory
     return true;
   }();
   (void)registered;

@@ -155,3 +155,35 @@ TEST_F(CachingKeyStoreTest, WritesGoStraightThrough) {
   ASSERT_EQ(inner_.touches.size(), 1u);
   EXPECT_EQ(inner_.touches[0][0].second, 77);
 }
+
+TEST_F(CachingKeyStoreTest, AnExpiredKeyIsServedWhileTheDatabaseCannotAnswerForALimitedTime) {
+  inner_.add(key("abc"));
+  auto cache = make(10s, 2s);
+  ASSERT_TRUE(block_on(cache.find_by_id("abc")));
+  inner_.unavailable = true;
+  now_ += 11s;  // expired: the refresh fails, the last good record is served
+  auto stale = block_on(cache.find_by_id("abc"));
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->id, "abc");
+  EXPECT_EQ(inner_.find_calls, 2);
+  now_ += 6min;  // past the stale limit: the outage shows
+  EXPECT_THROW(block_on(cache.find_by_id("abc")), agw::store::StoreUnavailable);
+}
+
+TEST_F(CachingKeyStoreTest, AnUnknownKeyIsNeverServedStale) {
+  auto cache = make(10s, 2s);
+  EXPECT_FALSE(block_on(cache.find_by_id("nope")));
+  inner_.unavailable = true;
+  now_ += 3s;
+  EXPECT_THROW(block_on(cache.find_by_id("nope")), agw::store::StoreUnavailable);
+}
+
+TEST_F(CachingKeyStoreTest, ARefreshedEntryIsFreshAgain) {
+  inner_.add(key("abc"));
+  auto cache = make(10s, 2s);
+  ASSERT_TRUE(block_on(cache.find_by_id("abc")));
+  now_ += 11s;
+  ASSERT_TRUE(block_on(cache.find_by_id("abc")));  // the refresh
+  ASSERT_TRUE(block_on(cache.find_by_id("abc")));  // fresh again: no lookup
+  EXPECT_EQ(inner_.find_calls, 2);
+}

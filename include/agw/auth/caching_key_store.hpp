@@ -2,6 +2,10 @@
 // A KeyStore decorator that remembers lookups: found keys for KEY_CACHE_TTL_S (so a hot key
 // costs no database round trip, and a revocation is seen within the TTL), unknown ids and
 // hashes for a shorter negative TTL (so floods of bad keys don't reach the database).
+// When a found key's entry expires, one caller refreshes it while the others keep using the
+// expired entry (no stampede of lookups at every expiry); if the database cannot answer, the
+// expired entry is served for up to kMaxStale more, so a brief outage does not lock out keys
+// that were valid moments ago.
 // Thread-safe: shards guarded by mutexes, shared by every IO thread.
 #include <array>
 #include <chrono>
@@ -32,19 +36,28 @@ class CachingKeyStore final : public store::KeyStore {
   }
 
  private:
+  static constexpr std::chrono::minutes kMaxStale{5};
+
   struct Entry {
     KeyPtr value;  // null: known to be absent
     std::chrono::steady_clock::time_point expires;
+    bool refreshing = false;
   };
+  struct Lookup {
+    enum class Kind { fresh, stale, refresh, miss } kind = Kind::miss;
+    KeyPtr value;  // fresh, stale (serve it), refresh (serve it if the refresh fails)
+  };
+  using Fetch = std::function<Task<KeyPtr>()>;
   struct Shard {
     std::mutex mutex;
     std::unordered_map<std::string, Entry> entries;
   };
 
   Shard& shard_for(const std::string& cache_key);
-  // The cached entry, or nullopt on a miss.
-  std::optional<KeyPtr> lookup(const std::string& cache_key);
+  Task<KeyPtr> cached(std::string cache_key, Fetch fetch);
+  Lookup lookup(const std::string& cache_key);  // claims the refresh of an expired entry
   void remember(const std::string& cache_key, KeyPtr value);
+  void refresh_failed(const std::string& cache_key);
 
   store::KeyStore& inner_;
   std::chrono::milliseconds ttl_;

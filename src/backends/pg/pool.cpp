@@ -131,7 +131,7 @@ Task<void> PgPool::run_job(Job job) {
   // context running until the job has posted back, so it never posts into a destroyed context
   // (block_on's private io_context ends with the coroutine otherwise). The completion (and its
   // timer) moves to the caller's context with that post: it must never be destroyed on a pool
-  // thread, after the context may be gone. `work` is captured first, so released last.
+  // thread, after the context may be gone.
   auto work = asio::prefer(executor, asio::execution::outstanding_work.tracked);
   asio::post(impl_->threads, [work, impl = impl_, completion, job = std::move(job)]() mutable {
     std::exception_ptr error = impl->execute(job);
