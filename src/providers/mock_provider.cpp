@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "agw/core/encoding.hpp"
 #include "agw/core/error.hpp"
 
@@ -111,38 +113,32 @@ std::string chat_completion(const json& body, std::string_view model, std::int64
   const std::uint64_t fingerprint = core::fnv1a64(messages.dump());
   const Answer answer = make_answer(fingerprint, max_tokens);
 
-  json choices = json::array();
-  for (std::int64_t i = 0; i < n; ++i) {
-    choices.push_back({{"index", i},
-                       {"message",
-                        {{"role", "assistant"},
-                         {"content", answer.text},
-                         {"refusal", nullptr},
-                         {"annotations", json::array()}}},
-                       {"logprobs", nullptr},
-                       {"finish_reason", answer.truncated ? "length" : "stop"}});
-  }
   usage.input_tokens = count_text_tokens(messages) + 3 * static_cast<std::int64_t>(messages.size());
   usage.output_tokens = answer.tokens * n;
-  json out = {
-      {"id", "chatcmpl-mock" + core::to_hex(fingerprint)},
-      {"object", "chat.completion"},
-      {"created", now},
-      {"model", model},
-      {"choices", std::move(choices)},
-      {"usage",
-       {{"prompt_tokens", usage.input_tokens},
-        {"completion_tokens", usage.output_tokens},
-        {"total_tokens", usage.total_tokens()},
-        {"prompt_tokens_details", {{"cached_tokens", 0}, {"audio_tokens", 0}}},
-        {"completion_tokens_details",
-         {{"reasoning_tokens", 0},
-          {"audio_tokens", 0},
-          {"accepted_prediction_tokens", 0},
-          {"rejected_prediction_tokens", 0}}}}},
-      {"service_tier", "default"},
-      {"system_fingerprint", "fp_mock"}};
-  return out.dump();
+  // Written directly, in OpenAI's field order: this is the mock's hot path (benchmarks), and a
+  // JSON tree built only to be serialized cost a sixth of a request's CPU time.
+  const std::string quoted_model = json(model).dump();
+  const std::string quoted_text = json(answer.text).dump();
+  const char* finish_reason = answer.truncated ? "length" : "stop";
+  std::string out;
+  out.reserve(512 + static_cast<std::size_t>(n) * (160 + quoted_text.size()));
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, R"({{"id":"chatcmpl-mock{}","object":"chat.completion","created":{},"model":{},"choices":[)",
+                 core::to_hex(fingerprint), now, quoted_model);
+  for (std::int64_t i = 0; i < n; ++i) {
+    fmt::format_to(it,
+                   R"({}{{"index":{},"message":{{"role":"assistant","content":{},"refusal":null,)"
+                   R"("annotations":[]}},"logprobs":null,"finish_reason":"{}"}})",
+                   i == 0 ? "" : ",", i, quoted_text, finish_reason);
+  }
+  fmt::format_to(it,
+                 R"(],"usage":{{"prompt_tokens":{},"completion_tokens":{},"total_tokens":{},)"
+                 R"("prompt_tokens_details":{{"cached_tokens":0,"audio_tokens":0}},)"
+                 R"("completion_tokens_details":{{"reasoning_tokens":0,"audio_tokens":0,)"
+                 R"("accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}},)"
+                 R"("service_tier":"default","system_fingerprint":"fp_mock"}})",
+                 usage.input_tokens, usage.output_tokens, usage.total_tokens());
+  return out;
 }
 
 // An optional field's value; absent or null (as SDKs send an unset option) means the default.
