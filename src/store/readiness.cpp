@@ -26,12 +26,15 @@ Task<void> ReadinessMonitor::probe_all() {
       spdlog::debug("readiness probe {} failed: {}", status.name, e.what());
     }
     std::lock_guard lock(mutex_);
-    if (statuses_[i].ok != status.ok) {
-      if (status.ok) spdlog::info("{} is reachable again", status.name);
-      else spdlog::warn("{} is unreachable", status.name);
+    const bool first = !probed_;
+    if (first || statuses_[i].ok != status.ok) {
+      if (!status.ok) spdlog::warn("{} is unreachable", status.name);
+      else if (!first) spdlog::info("{} is reachable again", status.name);
     }
     statuses_[i] = std::move(status);
   }
+  std::lock_guard lock(mutex_);
+  probed_ = true;
 }
 
 Task<void> ReadinessMonitor::run() {

@@ -33,6 +33,7 @@ class ReadinessMonitor {
   std::vector<HealthProbe*> probes_;
   mutable std::mutex mutex_;
   std::vector<BackendStatus> statuses_;
+  bool probed_ = false;
 };
 
 }  // namespace agw::store
