@@ -14,7 +14,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -66,11 +65,18 @@ class BeastHeaders final : public HeaderSource {
   const bhttp::fields& fields_;
 };
 
-// A connection as the drain sees it: only touched on its worker's thread.
+// A connection as the drain and the deadline sweep see it: only touched on its worker's thread.
+// Deadlines are plain time points checked by one sweep per worker (kSweepInterval), not a timer
+// per connection: arming a timer around every read and write cost timerfd_settime system calls
+// on each request.
 struct Connection {
-  beast::tcp_stream* stream = nullptr;
+  tcp::socket* socket = nullptr;
   bool idle = false;
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
 };
+
+constexpr auto kSweepInterval = std::chrono::milliseconds(100);
+constexpr auto kNoDeadline = SteadyClock::time_point::max();
 
 struct Worker {
   asio::io_context context{1};
@@ -105,7 +111,8 @@ struct Server::Impl {
   Task<void> accept_loop();
   Task<void> session(tcp::socket socket, Worker& worker);
   Task<Response> dispatch(Request& request, std::size_t& metric_slot);
-  Task<void> linger_close(beast::tcp_stream& stream);
+  Task<void> linger_close(tcp::socket& socket, Connection& self);
+  Task<void> sweep_deadlines(Worker& worker);
   Task<void> drain_then_stop();
   void begin_drain();
 };
@@ -166,18 +173,34 @@ Task<Response> Server::Impl::dispatch(Request& request, std::size_t& metric_slot
   co_return co_await match.route->handler(request);
 }
 
-Task<void> Server::Impl::linger_close(beast::tcp_stream& stream) {
+Task<void> Server::Impl::sweep_deadlines(Worker& worker) {
+  asio::steady_timer tick(worker.context);
+  for (;;) {
+    tick.expires_after(kSweepInterval);
+    auto [ec] = co_await tick.async_wait(kUseTuple);
+    if (ec) co_return;
+    const auto now = SteadyClock::now();
+    for (auto& connection : worker.connections) {
+      if (connection.deadline <= now) {
+        boost::system::error_code ignored;
+        connection.socket->cancel(ignored);  // the pending read or write ends: the session closes
+      }
+    }
+  }
+}
+
+Task<void> Server::Impl::linger_close(tcp::socket& socket, Connection& self) {
   // Closing with unread bytes makes the kernel send a reset that can destroy the response we
   // just wrote; so half-close, then discard what the client still sends, briefly.
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.expires_after(std::chrono::seconds(2));
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  self.deadline = SteadyClock::now() + std::chrono::seconds(2);
   static thread_local char sink[16384];
   for (;;) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kUseTuple);
-    if (ec) break;
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), kUseTuple);
+    if (ec || SteadyClock::now() >= self.deadline) break;
   }
-  stream.socket().close(ignored);
+  socket.close(ignored);
 }
 
 Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
@@ -185,15 +208,15 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
   boost::system::error_code addr_ec;
   const auto remote = socket.remote_endpoint(addr_ec);
   const std::string client = addr_ec ? "unknown" : remote.address().to_string();
-  beast::tcp_stream stream(std::move(socket));
-  auto self = worker.connections.insert(worker.connections.end(), Connection{&stream, false});
+  tcp::socket stream(std::move(socket));
+  auto self = worker.connections.insert(worker.connections.end(), Connection{&stream});
   beast::flat_buffer buffer;
 
   for (;;) {
     // Wait for the first byte of the next request under the idle timeout.
     if (buffer.size() == 0) {
       if (draining) break;
-      stream.expires_after(config.idle_timeout);
+      self->deadline = SteadyClock::now() + config.idle_timeout;
       self->idle = true;
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(8192), kUseTuple);
       self->idle = false;
@@ -203,7 +226,7 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
     const auto started = SteadyClock::now();
     metrics.request_started();
     // The whole request must arrive within the read timeout: a slow client is cut off.
-    stream.expires_after(config.read_timeout);
+    self->deadline = started + config.read_timeout;
 
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
@@ -283,6 +306,7 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
           request.client_address = client;
           request.request_id = request_id;
           request.received_at = SteadyClock::now();
+          self->deadline = kNoDeadline;  // the handler's own timeouts bound it (upstream, DB)
           try {
             response = co_await dispatch(request, metric_slot);
           } catch (const core::ApiError& e) {
@@ -308,7 +332,7 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
     out.prepare_payload();
     const std::size_t bytes_out = out.body().size();
 
-    stream.expires_after(config.write_timeout);
+    self->deadline = SteadyClock::now() + config.write_timeout;
     boost::system::error_code wec;
     if (method == Method::head) {  // the GET answer's head, Content-Length included, no body
       bhttp::response_serializer<bhttp::string_body> head_only{out};
@@ -325,15 +349,15 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
                       bytes_out, response.error_code});
     if (wec) break;
     if (linger) {
-      co_await linger_close(stream);
+      co_await linger_close(stream, *self);
       break;
     }
     if (!keep_alive) break;
   }
 
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream.socket().close(ignored);
+  stream.shutdown(tcp::socket::shutdown_both, ignored);
+  stream.close(ignored);
   worker.connections.erase(self);
   --open_connections;
   metrics.connection_closed();
@@ -349,7 +373,10 @@ void Server::Impl::begin_drain() {
   for (auto& worker : workers) {
     asio::post(worker->context, [w = worker.get()] {
       for (auto& connection : w->connections) {
-        if (connection.idle) connection.stream->cancel();
+        if (connection.idle) {
+          boost::system::error_code ignored;
+          connection.socket->cancel(ignored);
+        }
       }
     });
   }
@@ -388,6 +415,9 @@ void Server::run() {
     if (!ec) impl_->begin_drain();
   });
   asio::co_spawn(main, impl_->accept_loop(), asio::detached);
+  for (auto& worker : impl_->workers) {
+    asio::co_spawn(worker->context, impl_->sweep_deadlines(*worker), asio::detached);
+  }
   for (auto& task : impl_->background) {
     asio::co_spawn(main, task(), [](std::exception_ptr error) {
       if (!error) return;
