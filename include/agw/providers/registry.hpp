@@ -26,7 +26,6 @@ class ProviderRegistry {
   Provider* resolve(std::string_view model) const noexcept;
   // The mock model's description, when `model` is one.
   const ModelInfo* mock_model(std::string_view model) const noexcept;
-  const std::vector<ModelInfo>& mock_models() const noexcept { return mock_models_; }
 
  private:
   std::shared_ptr<Provider> mock_;
