@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -24,6 +25,7 @@
 #include "agw/core/error.hpp"
 #include "agw/core/logging.hpp"
 #include "agw/core/request_id.hpp"
+#include "agw/http/response_head.hpp"
 #include "agw/http/responses.hpp"
 #include "agw/metrics/http_metrics.hpp"
 
@@ -211,6 +213,7 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
   tcp::socket stream(std::move(socket));
   auto self = worker.connections.insert(worker.connections.end(), Connection{&stream});
   beast::flat_buffer buffer;
+  std::string head;  // the response head, reused across the connection's requests
 
   for (;;) {
     // Wait for the first byte of the next request under the idle timeout.
@@ -322,24 +325,18 @@ Task<void> Server::Impl::session(tcp::socket socket, Worker& worker) {
 
     if (request_id.empty()) request_id = core::new_request_id();
     keep_alive = keep_alive && !linger && !draining && !response.close_connection;
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status),
-                                           parser.get().version() ? parser.get().version() : 11};
-    out.set(bhttp::field::content_type, response.content_type);
-    out.set("x-request-id", request_id);
-    for (auto& [name, value] : response.headers) out.insert(name, value);
-    out.body() = std::move(response.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    const std::size_t bytes_out = out.body().size();
+    const unsigned version = parser.get().version() == 10 ? 10 : 11;
+    const std::size_t bytes_out = response.body.size();
+    head.clear();
+    write_response_head(head, response, version, keep_alive, request_id, bytes_out);
 
     self->deadline = SteadyClock::now() + config.write_timeout;
-    boost::system::error_code wec;
-    if (method == Method::head) {  // the GET answer's head, Content-Length included, no body
-      bhttp::response_serializer<bhttp::string_body> head_only{out};
-      std::tie(wec, std::ignore) = co_await bhttp::async_write_header(stream, head_only, kUseTuple);
-    } else {
-      std::tie(wec, std::ignore) = co_await bhttp::async_write(stream, out, kUseTuple);
-    }
+    // One gathered write of head and body; HEAD gets the GET answer's head only.
+    const std::array<asio::const_buffer, 2> message = {
+        asio::buffer(head),
+        method == Method::head ? asio::const_buffer() : asio::buffer(response.body)};
+    auto [wec, written] = co_await asio::async_write(stream, message, kUseTuple);
+    (void)written;
 
     const auto elapsed = SteadyClock::now() - started;
     metrics.request_finished(metric_slot, method, response.status,

@@ -16,10 +16,11 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/span_body.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <array>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -100,18 +101,27 @@ Task<Exchange> exchange(Stream& stream, Connection& connection, const UpstreamEn
                         const OutgoingRequest& request, SteadyClock::time_point deadline) {
   Exchange result;
   connection.tcp().expires_at(deadline);
-  bhttp::request<bhttp::span_body<const char>> out{to_verb(request.method), request.target, 11};
-  out.set(bhttp::field::host, endpoint.host_header());
-  out.set(bhttp::field::user_agent, "ai-gateway/" AGW_VERSION);
-  out.set(bhttp::field::accept, "application/json");
-  out.set(bhttp::field::accept_encoding, "identity");
-  if (!request.body.empty()) out.set(bhttp::field::content_type, "application/json");
-  for (const auto& [name, value] : request.headers) out.set(name, value);
-  out.body() = {request.body.data(), request.body.size()};
-  out.keep_alive(true);
-  out.prepare_payload();
+  // The head written straight into a string and sent with the body in one gathered write.
+  std::string head;
+  head.reserve(256 + request.target.size());
+  const auto verb = bhttp::to_string(to_verb(request.method));
+  head.append(verb.data(), verb.size());
+  head.append(" ").append(request.target).append(" HTTP/1.1\r\nHost: ");
+  head.append(endpoint.host_header());
+  head.append("\r\nUser-Agent: ai-gateway/" AGW_VERSION
+              "\r\nAccept: application/json\r\nAccept-Encoding: identity\r\n");
+  if (!request.body.empty()) head.append("Content-Type: application/json\r\n");
+  for (const auto& [name, value] : request.headers) {
+    head.append(name).append(": ").append(value).append("\r\n");
+  }
+  if (!request.body.empty() || request.method == http::Method::post) {
+    head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  }
+  head.append("\r\n");
+  const std::array<asio::const_buffer, 2> outgoing = {
+      asio::buffer(head), asio::buffer(request.body.data(), request.body.size())};
 
-  auto [wec, written] = co_await bhttp::async_write(stream, out, kUseTuple);
+  auto [wec, written] = co_await asio::async_write(stream, outgoing, kUseTuple);
   (void)written;
   if (wec) {
     result.outcome = wec == beast::error::timeout ? Exchange::Outcome::timeout
