@@ -12,6 +12,7 @@ std::int64_t FailureThrottle::minute() const {
 std::int64_t FailureThrottle::blocked_for(std::string_view address) {
   if (limit_ <= 0) return 0;
   std::lock_guard lock(mutex_);
+  if (windows_.empty()) return 0;  // the usual case: no failures this minute, no key to build
   const auto it = windows_.find(std::string(address));
   if (it == windows_.end()) return 0;
   const auto current = minute();
