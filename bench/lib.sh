@@ -1,8 +1,7 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # PG_NOTE, GW_PID, ... are read by the scripts that source this file
-# Helpers shared by bench/auth_overhead.sh and bench/proxy_vs_nginx.sh (sourced, not run).
-# The parts that mirror bench/mock_vs_nginx.sh (free port, wait for HTTP, wrk result fields,
-# medians, nginx quoting) are copies of its functions, so that script stays self-contained.
+# Helpers shared by bench/mock_vs_nginx.sh, bench/auth_overhead.sh and bench/proxy_vs_nginx.sh
+# (sourced, not run).
 #
 # A script sets BENCH_NAME, sources this file and calls bench_init. Every process started through
 # these helpers is remembered and stopped on exit (normal end, error, Ctrl-C, TERM), and the

@@ -1,6 +1,6 @@
--- wrk script for bench/auth_overhead.sh and bench/proxy_vs_nginx.sh: one request (GET or a JSON
--- POST), optionally with a client key, and one machine-readable result line for the shell
--- scripts (the same AGW_RESULT format as bench/wrk_chat.lua).
+-- wrk script for bench/mock_vs_nginx.sh, bench/auth_overhead.sh and bench/proxy_vs_nginx.sh: one
+-- request (GET or a JSON POST), optionally with a client key, and one machine-readable result
+-- line (AGW_RESULT) that bench/lib.sh parses.
 --
 -- Environment:
 --   AGW_BENCH_METHOD  GET or POST                                   (default: POST)
