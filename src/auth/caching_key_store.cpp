@@ -55,9 +55,8 @@ void CachingKeyStore::remember(const std::string& cache_key, KeyPtr value) {
   shard.entries.insert_or_assign(cache_key, Entry{std::move(value), expires, false});
 }
 
-Task<store::KeyStore::KeyPtr> CachingKeyStore::cached(std::string cache_key, Fetch fetch) {
-  const Lookup hit = lookup(cache_key);
-  if (hit.kind == Lookup::Kind::fresh || hit.kind == Lookup::Kind::stale) co_return hit.value;
+Task<store::KeyStore::KeyPtr> CachingKeyStore::fetch_and_remember(std::string cache_key,
+                                                                  KeyPtr fallback, Fetch fetch) {
   KeyPtr found;
   std::exception_ptr failure;
   try {
@@ -67,21 +66,30 @@ Task<store::KeyStore::KeyPtr> CachingKeyStore::cached(std::string cache_key, Fet
   }
   if (failure) {
     refresh_failed(cache_key);
-    if (hit.kind == Lookup::Kind::refresh) co_return hit.value;
+    if (fallback) co_return fallback;  // an expired entry, served through the outage
     std::rethrow_exception(failure);
   }
   remember(cache_key, found);
   co_return found;
 }
 
+// A hit costs a string and a shard lookup; the fetch (and its allocation) is built only on a miss.
 Task<store::KeyStore::KeyPtr> CachingKeyStore::find_by_id(std::string id) {
-  Fetch fetch = [this, id] { return inner_.find_by_id(id); };
-  co_return co_await cached("i:" + id, std::move(fetch));
+  std::string cache_key = "i:" + id;
+  Lookup hit = lookup(cache_key);
+  if (hit.kind == Lookup::Kind::fresh || hit.kind == Lookup::Kind::stale) co_return hit.value;
+  Fetch fetch = [this, id = std::move(id)] { return inner_.find_by_id(id); };
+  co_return co_await fetch_and_remember(std::move(cache_key), std::move(hit.value),
+                                        std::move(fetch));
 }
 
 Task<store::KeyStore::KeyPtr> CachingKeyStore::find_legacy(std::string key_hash) {
-  Fetch fetch = [this, key_hash] { return inner_.find_legacy(key_hash); };
-  co_return co_await cached("h:" + key_hash, std::move(fetch));
+  std::string cache_key = "h:" + key_hash;
+  Lookup hit = lookup(cache_key);
+  if (hit.kind == Lookup::Kind::fresh || hit.kind == Lookup::Kind::stale) co_return hit.value;
+  Fetch fetch = [this, key_hash = std::move(key_hash)] { return inner_.find_legacy(key_hash); };
+  co_return co_await fetch_and_remember(std::move(cache_key), std::move(hit.value),
+                                        std::move(fetch));
 }
 
 Task<bool> CachingKeyStore::revoke(std::string id, std::int64_t now) {

@@ -54,7 +54,9 @@ class CachingKeyStore final : public store::KeyStore {
   };
 
   Shard& shard_for(const std::string& cache_key);
-  Task<KeyPtr> cached(std::string cache_key, Fetch fetch);
+  // Looks the key up in the store and caches the answer; `fallback` (an expired entry whose
+  // refresh this caller claimed, or null) is served when the store cannot answer.
+  Task<KeyPtr> fetch_and_remember(std::string cache_key, KeyPtr fallback, Fetch fetch);
   Lookup lookup(const std::string& cache_key);  // claims the refresh of an expired entry
   void remember(const std::string& cache_key, KeyPtr value);
   void refresh_failed(const std::string& cache_key);
