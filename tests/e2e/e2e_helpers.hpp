@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -10,9 +12,33 @@
 #include <thread>
 #include <vector>
 
+#include "support/gateway_process.hpp"
 #include "support/http_client.hpp"
 
 namespace agw::test {
+
+// A fixture whose tests share one gateway (started once per suite, stopped with exit code 0 at
+// the end) and get a fresh keyed client each. `Suite` may declare a static gateway_env().
+template <class Suite>
+class SharedGatewayTest : public ::testing::Test {
+ protected:
+  static std::map<std::string, std::string> gateway_env() { return {}; }
+  static void SetUpTestSuite() { gateway_ = std::make_unique<GatewayProcess>(Suite::gateway_env()); }
+  static void TearDownTestSuite() {
+    if (gateway_) {
+      EXPECT_EQ(gateway_->stop(), 0);
+    }
+    gateway_.reset();
+  }
+  void SetUp() override {
+    ASSERT_NE(gateway_, nullptr) << "the gateway did not start";
+    client_ = std::make_unique<HttpClient>(*gateway_);
+  }
+  std::uint16_t port() const { return gateway_->port(); }
+
+  static inline std::unique_ptr<GatewayProcess> gateway_;
+  std::unique_ptr<HttpClient> client_;
+};
 
 // Asserts OpenAI's error envelope with `status` and `code`: an "error" object of exactly message,
 // type, param and code (a route may add members beside it, as /readyz adds "checks").

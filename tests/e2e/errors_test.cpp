@@ -17,26 +17,11 @@ namespace {
 
 constexpr std::size_t kMaxBody = 4096;
 
-class Errors : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    gateway_ = std::make_unique<GatewayProcess>(
-        std::map<std::string, std::string>{{"MAX_BODY_BYTES", std::to_string(kMaxBody)}});
+class Errors : public SharedGatewayTest<Errors> {
+ public:
+  static std::map<std::string, std::string> gateway_env() {
+    return {{"MAX_BODY_BYTES", std::to_string(kMaxBody)}};
   }
-  static void TearDownTestSuite() {
-    if (gateway_) {
-      EXPECT_EQ(gateway_->stop(), 0);
-    }
-    gateway_.reset();
-  }
-  void SetUp() override {
-    ASSERT_NE(gateway_, nullptr) << "the gateway did not start";
-    client_ = std::make_unique<HttpClient>(*gateway_);
-  }
-  std::uint16_t port() const { return gateway_->port(); }
-
-  static inline std::unique_ptr<GatewayProcess> gateway_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 }  // namespace

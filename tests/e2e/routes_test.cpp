@@ -15,19 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-class Routes : public ::testing::Test {
+class Routes : public SharedGatewayTest<Routes> {
  protected:
-  static void SetUpTestSuite() { gateway_ = std::make_unique<GatewayProcess>(); }
-  static void TearDownTestSuite() {
-    if (gateway_) {
-      EXPECT_EQ(gateway_->stop(), 0);
-    }
-    gateway_.reset();
-  }
-  void SetUp() override {
-    ASSERT_NE(gateway_, nullptr) << "the gateway did not start";
-    client_ = std::make_unique<HttpClient>(*gateway_);
-  }
 
   HttpResult post(const std::string& path, const json& body,
                   std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -43,9 +32,6 @@ class Routes : public ::testing::Test {
     EXPECT_GE(ms, 0.0);
     EXPECT_LT(ms, 5000.0);
   }
-
-  static inline std::unique_ptr<GatewayProcess> gateway_;
-  std::unique_ptr<HttpClient> client_;
 };
 
 }  // namespace

@@ -45,28 +45,31 @@ store::KeyStore::KeyPtr first(const pqxx::result& result) {
   return std::make_shared<const auth::KeyRecord>(to_record(result[0]));
 }
 
+// One key, selected by the statement's single parameter; the SQL is built once.
+const std::string kFindById =
+    std::string("SELECT ") + kColumns + " FROM api_keys WHERE id = $1 AND NOT legacy";
+const std::string kFindLegacy =
+    std::string("SELECT ") + kColumns + " FROM api_keys WHERE secret_hash = $1 AND legacy";
+
+auto lookup_query(const std::string& sql, std::string value) {
+  return [&sql, value = std::move(value)](pqxx::connection_base& c) {
+    pqxx::nontransaction txn(c);
+    return first(txn.exec_params(sql, value));
+  };
+}
+
 // pqxx 6 binds std::optional as NULL only through pointers; this keeps call sites readable.
 const std::int64_t* nullable(const std::optional<std::int64_t>& v) { return v ? &*v : nullptr; }
 
 }  // namespace
 
 Task<store::KeyStore::KeyPtr> PgKeyStore::find_by_id(std::string id) {
-  auto query = [id = std::move(id)](pqxx::connection_base& c) {
-    pqxx::nontransaction txn(c);
-    return first(txn.exec_params(std::string("SELECT ") + kColumns +
-                                     " FROM api_keys WHERE id = $1 AND NOT legacy",
-                                 id));
-  };
+  auto query = lookup_query(kFindById, std::move(id));
   co_return co_await pool_.run(std::move(query));
 }
 
 Task<store::KeyStore::KeyPtr> PgKeyStore::find_legacy(std::string key_hash) {
-  auto query = [hash = std::move(key_hash)](pqxx::connection_base& c) {
-    pqxx::nontransaction txn(c);
-    return first(txn.exec_params(std::string("SELECT ") + kColumns +
-                                     " FROM api_keys WHERE secret_hash = $1 AND legacy",
-                                 hash));
-  };
+  auto query = lookup_query(kFindLegacy, std::move(key_hash));
   co_return co_await pool_.run(std::move(query));
 }
 
